@@ -1,0 +1,5 @@
+"""Version 1 of the HTTP API."""
+
+from .router import router
+
+__all__ = ["router"]
