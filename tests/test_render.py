@@ -16,11 +16,17 @@ JINJA_SYNTAX = re.compile(r"\{\{|\{%|%\}|\{#")
 JINJA_ALLOWED = {".github", "templates"}
 
 
+# What tools and installs add to a rendered project; not part of the render.
+NOT_RENDERED = {".git", ".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__"}
+
+
 def project_files(project: Path) -> list[Path]:
     return [
         path
         for path in sorted(project.rglob("*"))
-        if path.is_file() and ".git" not in path.relative_to(project).parts
+        if path.is_file()
+        and not NOT_RENDERED & set(path.relative_to(project).parts)
+        and path.name != "uv.lock"
     ]
 
 
