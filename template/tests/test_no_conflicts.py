@@ -17,7 +17,7 @@ NOT_PROJECT_DIRECTORIES = frozenset(
 
 def project_files() -> list[Path]:
     """Every file of the project, outside the directories that tools own."""
-    files = []
+    files: list[Path] = []
     for directory, subdirectories, names in os.walk(PROJECT_ROOT):
         subdirectories[:] = [name for name in subdirectories if name not in NOT_PROJECT_DIRECTORIES]
         files.extend(Path(directory, name) for name in names)
