@@ -314,7 +314,7 @@ def report_failure(
     """Say which step failed, show the end of its output and how to finish by hand."""
     step = steps[number - 1]
     tail = failure.output.rstrip().splitlines()[-OUTPUT_TAIL_LINES:] or ["(no output)"]
-    remaining = [command for later in steps[number - 1 :] for command in later.commands]
+    cd = f"cd {shlex.quote(str(project_dir))}"
     lines = [
         "",
         f"Set-up stopped at step {number}/{len(steps)} ({step.title}):",
@@ -323,19 +323,29 @@ def report_failure(
         *(f"    {line}" for line in tail),
         "",
         "To finish the set-up by hand, fix the cause above, then run:",
-        f"    cd {shlex.quote(str(project_dir.resolve()))}",
-        *(f"    {shlex.join(command)}" for command in remaining),
+        *indented([cd, *shell_lines(steps[number - 1 :])]),
     ]
     source = template_source(project_dir)
     if source is not None:
+        # copier removes a directory it created when a task fails (unless --no-cleanup).
+        regenerate = f"copier copy --trust --skip-tasks {shlex.quote(source)} {cd[3:]}"
         lines += [
             "",
-            "copier deletes a project it has just created when its set-up fails (unless run",
-            "with --no-cleanup). If the directory is gone, generate it without the set-up first:",
-            f"    copier copy --trust --skip-tasks {shlex.quote(source)} "
-            + shlex.quote(str(project_dir.resolve())),
+            "copier deletes a new project whose set-up failed, unless run with --no-cleanup.",
+            "If the directory is gone, generate it without the set-up, then run every step:",
+            *indented([regenerate, cd, *shell_lines(steps)]),
         ]
     print("\n".join(lines), file=out, flush=True)
+
+
+def shell_lines(steps: Sequence[Step]) -> list[str]:
+    """The commands of the given steps, quoted for a POSIX shell."""
+    return [shlex.join(command) for step in steps for command in step.commands]
+
+
+def indented(lines: Sequence[str]) -> list[str]:
+    """Lines set off from the prose around them, ready to copy."""
+    return [f"    {line}" for line in lines]
 
 
 def template_source(project_dir: Path) -> str | None:
