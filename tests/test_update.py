@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -42,7 +43,13 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "tests@compound.invalid",
 }
 # The generated suites run embedded here: the update, not the services, is under test.
-SERVICE_VARIABLES = ("DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "CELERY_BROKER_URL")
+SERVICE_VARIABLES = {
+    "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "COMPOUND_REQUIRE_SERVICES",
+}
 # Built rather than written out, so that this file holds no conflict marker itself.
 CONFLICT_MARKERS = (b"<" * 7 + b" ", b">" * 7 + b" ")
 NOT_PROJECT_FILES = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
@@ -235,8 +242,16 @@ def dependency_names(project: Path) -> set[str]:
 
 def run_project_suite(project: Path) -> None:
     uv_sync(project)
-    env = {name: "" for name in (*SERVICE_VARIABLES, "COMPOUND_REQUIRE_SERVICES")}
-    result = run([".venv/bin/pytest", "-q", "-x", "-p", "no:cacheprovider"], project, env)
+    embedded = {name: value for name, value in os.environ.items() if name not in SERVICE_VARIABLES}
+    result = subprocess.run(
+        [".venv/bin/pytest", "-q", "-x", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=embedded,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
 
 
