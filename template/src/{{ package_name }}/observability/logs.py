@@ -13,12 +13,21 @@ import sys
 from typing import Any, Literal
 
 import structlog
-from structlog.typing import Processor
+from structlog.typing import EventDict, Processor
 
 LogFormat = Literal["json", "console"]
 
 # Loggers that install their own handlers; we route them to the root instead.
-_ROUTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "rq.worker")
+_ROUTED_LOGGERS = ("uvicorn", "uvicorn.error", "celery", "rq.worker")
+# Our access line (observability.request_context) replaces uvicorn's, which lacks the route
+# template and the request ID; keeping both would double every request in the logs.
+_SILENCED_LOGGERS = ("uvicorn.access",)
+
+
+def _drop_color_message(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
+    """uvicorn puts an ANSI-coloured copy of each message in `color_message`; drop it."""
+    event_dict.pop("color_message", None)
+    return event_dict
 
 
 class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -40,6 +49,7 @@ def _shared_processors() -> list[Processor]:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
+        _drop_color_message,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
     ]
@@ -75,6 +85,10 @@ def configure_logging(log_format: LogFormat = "json", level: str = "INFO") -> No
         routed = logging.getLogger(name)
         routed.handlers.clear()
         routed.propagate = True
+    for name in _SILENCED_LOGGERS:
+        silenced = logging.getLogger(name)
+        silenced.handlers.clear()
+        silenced.propagate = False
 
     structlog.configure(
         processors=[
