@@ -28,7 +28,7 @@ import jinja2
 import pytest
 import yaml
 
-from .conftest import JOBS, ROOT, run, uv_sync
+from .conftest import JOBS, ROOT, copier_cli, run, uv_sync
 
 OLD, NEW = "v0.1.0", "v0.2.0"
 ANSWERS = {"project_name": "Acme Orders", "description": "Takes and tracks orders for Acme."}
@@ -74,16 +74,18 @@ ADR_README = """# Architecture decision records of {{ project_name }}
 
 One file per decision, numbered: `0001-short-title.md`, with context, decision, consequences.
 """
+MIGRATION_COMMAND = (
+    "test ! -d docs/decisions"
+    " || { mkdir -p docs/adr && git mv docs/decisions/* docs/adr/ && rm -rf docs/decisions; }"
+)
 MIGRATION = """
 _migrations:
   # v0.2.0 keeps decision records in docs/adr/, next to the template's README there; a project's
   # own records in docs/decisions/ move along (the template never rendered them, so only this can).
   - version: v0.2.0
     when: "{{ _stage == 'before' }}"
-    command: >-
-      test ! -d docs/decisions
-      || { mkdir -p docs/adr && git mv docs/decisions/* docs/adr/ && rm -rf docs/decisions; }
-"""
+    command: "MIGRATION_COMMAND"
+""".replace("MIGRATION_COMMAND", MIGRATION_COMMAND)
 
 
 @dataclass(frozen=True)
@@ -302,9 +304,16 @@ def test_migrations_use_the_current_format() -> None:
 def unedited(
     releases: Releases, backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path]:
-    """A v0.1.0 project updated untouched, and a fresh copy of v0.2.0 with the same answers."""
+    """A v0.1.0 project updated untouched, and a fresh copy of v0.2.0 with the same answers.
+
+    The update is the command line the docs give, tasks included: they must not run on update.
+    """
     base = tmp_path_factory.mktemp(f"unedited-{backend}")
-    updated = update(generate(releases, base / "updated", OLD, **BACKENDS[backend]))
+    updated = generate(releases, base / "updated", OLD, **BACKENDS[backend])
+    result = copier_cli("update", "--trust", "--defaults", cwd=updated)
+    assert result.returncode == 0, result.stdout + result.stderr
+    ran = [line for line in result.stderr.splitlines() if "Running task" in line]
+    assert ran == [f" > Running task 1 of 1: {MIGRATION_COMMAND}"], "only the migration runs"
     fresh = generate(releases, base / "fresh", None, **BACKENDS[backend])
     return updated, fresh
 
