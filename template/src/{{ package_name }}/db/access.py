@@ -4,13 +4,43 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ..observability import get_logger
 from ..observability.health import DependencyCheck
 from ..settings import Settings
+from .consistency import DbRoute, RequestConsistency, current_request
 from .engines import create_engine, is_sqlite
+from .errors import DatabaseUnavailable
+from .recent_writers import RecentWriters
+from .replica_health import ReplicaHealth
+from .wal import WalPosition
+
+logger = get_logger(__name__)
+
+# Read on the primary right after a commit: a position at or past the commit record.
+_CURRENT_WAL_POSITION = text("SELECT pg_current_wal_lsn()::text")
+# Read on the replica: how far it has replayed, and how stale that is. When it has replayed all
+# it received the lag is 0 (an idle primary sends nothing, which is not lag). On a server that
+# is not in recovery both answers are trivial: it is its own primary.
+_REPLICA_STATUS = text(
+    """
+    SELECT pg_last_wal_replay_lsn()::text,
+           CASE
+               WHEN NOT pg_is_in_recovery() THEN 0
+               WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+               ELSE COALESCE(
+                   EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0
+               )
+           END::float8
+    """
+)
+# What a lost server looks like: a connection refused or reset, a pool that cannot hand one out.
+_UNREACHABLE = (SQLAlchemyError, OSError)
 
 
 class DataAccess:
@@ -29,26 +59,64 @@ class DataAccess:
         self.replica: AsyncEngine = (
             create_engine(settings.replica_url, settings) if self.has_replica else self.primary
         )
+        self.replica_health = ReplicaHealth(
+            max_lag_seconds=settings.database_replica_max_lag_seconds,
+            cooldown_seconds=settings.database_replica_cooldown_seconds,
+        )
+        self.recent_writers = RecentWriters(settings.read_your_writes_seconds)
         self._primary_sessions = async_sessionmaker(self.primary, expire_on_commit=False)
         self._replica_sessions = async_sessionmaker(self.replica, expire_on_commit=False)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction on the primary: committed when the block ends, rolled back on error."""
-        async with self._primary_sessions() as session, session.begin():
-            yield session
+        """A transaction on the primary: committed when the block ends, rolled back on error.
+
+        In a request, the commit also issues the client's consistency token and marks the
+        client as a recent writer.
+        """
+        request = current_request()
+        if request is not None:
+            request.record_route(DbRoute.PRIMARY)
+        async with self._primary_sessions() as session:
+            async with session.begin():
+                await _connect(session, "primary")
+                try:
+                    yield session
+                except DBAPIError as error:
+                    if error.connection_invalidated:
+                        raise DatabaseUnavailable("primary") from error
+                    raise
+            if request is not None and self.has_replica:
+                await self._after_commit(session, request)
 
     @asynccontextmanager
     async def read_consistent(self) -> AsyncIterator[AsyncSession]:
         """A read on the primary: sees every committed write."""
-        async with self._primary_sessions() as session:
+        request = current_request()
+        if request is not None:
+            request.record_route(DbRoute.PRIMARY)
+        async with self._primary_read() as session:
             yield session
 
     @asynccontextmanager
     async def read_eventual(self) -> AsyncIterator[AsyncSession]:
-        """A read on the replica: may lag the primary by the replication delay."""
-        async with self._replica_sessions() as session:
-            yield session
+        """A read that the replica serves when it can; see `_route_eventual` for when not."""
+        request = current_request()
+        session, route = await self._route_eventual(request)
+        if request is not None:
+            request.record_route(route)
+        if session is None:
+            async with self._primary_read() as primary_session:
+                yield primary_session
+            return
+        async with session:
+            try:
+                yield session
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    self.replica_health.take_out(f"connection lost: {error.orig!r}")
+                    raise DatabaseUnavailable("replica") from error
+                raise
 
     async def dispose(self) -> None:
         """Close every pooled connection (at shutdown)."""
@@ -65,6 +133,75 @@ class DataAccess:
             )
         return checks
 
+    async def _route_eventual(
+        self, request: RequestConsistency | None
+    ) -> tuple[AsyncSession | None, DbRoute]:
+        """A replica session ready for the read, or None and the reason to use the primary.
+
+        In order: no separate replica; replica out of rotation; a token-less client that wrote
+        within READ_YOUR_WRITES_SECONDS; a token the replica has not replayed yet. Lag and
+        replay position are read on the connection the read then uses, so a replica found
+        past the token serves a snapshot that contains the client's write.
+        """
+        if not self.has_replica:
+            return None, DbRoute.SINGLE_DATABASE
+        if not self.replica_health.usable():
+            return None, DbRoute.REPLICA_OUT
+        token = request.token if request is not None else None
+        if (
+            request is not None
+            and token is None
+            and self.recent_writers.wrote_recently(request.client)
+        ):
+            return None, DbRoute.RECENT_WRITE
+
+        session = self._replica_sessions()
+        try:
+            connection = await session.connection()
+            if self.replica_health.status_due() or (
+                token is not None and not self.replica_health.has_replayed(token)
+            ):
+                replayed, lag_seconds = (await connection.execute(_REPLICA_STATUS)).one()
+                self.replica_health.observe(
+                    WalPosition.parse(replayed) if replayed else None, float(lag_seconds)
+                )
+        except _UNREACHABLE as error:
+            await session.close()
+            self.replica_health.take_out(f"unreachable: {type(error).__name__}: {error}")
+            return None, DbRoute.REPLICA_OUT
+        if not self.replica_health.in_service:
+            await session.close()
+            return None, DbRoute.REPLICA_OUT
+        replayed = self.replica_health.replayed
+        # No replay position: the "replica" is not in recovery, so it has every commit.
+        if token is not None and replayed is not None and replayed < token:
+            await session.close()
+            return None, DbRoute.REPLICA_BEHIND_TOKEN
+        return session, DbRoute.REPLICA
+
+    @asynccontextmanager
+    async def _primary_read(self) -> AsyncIterator[AsyncSession]:
+        async with self._primary_sessions() as session:
+            await _connect(session, "primary")
+            try:
+                yield session
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    raise DatabaseUnavailable("primary") from error
+                raise
+
+    async def _after_commit(self, session: AsyncSession, request: RequestConsistency) -> None:
+        """Issue the consistency token and remember the writer (PostgreSQL with a replica)."""
+        self.recent_writers.record(request.client)
+        try:
+            position = await session.scalar(_CURRENT_WAL_POSITION)
+        except _UNREACHABLE:
+            # The write is committed; without a token the recent-writer window still applies.
+            logger.warning("consistency_token_unavailable", exc_info=True)
+            return
+        if position is not None:
+            request.record_commit(WalPosition.parse(position))
+
     async def _ping_primary(self) -> str | None:
         async with self.primary.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -72,5 +209,16 @@ class DataAccess:
 
     async def _ping_replica(self) -> str | None:
         async with self.replica.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        return None
+            _, lag_seconds = (await connection.execute(_REPLICA_STATUS)).one()
+        if float(lag_seconds) > self.replica_health.max_lag_seconds:
+            return f"lagging {float(lag_seconds):.1f} s; eventual reads use the primary"
+        return self.replica_health.describe()
+
+
+async def _connect(session: AsyncSession, role: Literal["primary", "replica"]) -> None:
+    """Check out the connection now, so an unreachable server is a 503 before any work."""
+    try:
+        await session.connection()
+    except _UNREACHABLE as error:
+        logger.warning("database_unreachable", role=role, error=f"{type(error).__name__}: {error}")
+        raise DatabaseUnavailable(role) from error

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from ..settings import Settings
 
@@ -29,12 +30,11 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
     """An async engine for one database URL."""
-    url = async_url(url)
+    url = _prepared(url)
+    # Pre-ping: a pooled connection to a server that restarted is replaced at check-out, so a
+    # replica that went away is noticed before a read runs on it.
     options: dict[str, Any] = {"pool_pre_ping": True}
     if is_sqlite(url):
-        database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"timeout": settings.database_connect_timeout_seconds}
     else:
         options.update(
@@ -44,3 +44,18 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
             connect_args={"timeout": settings.database_connect_timeout_seconds},
         )
     return create_async_engine(url, **options)
+
+
+def create_unpooled_engine(url: str) -> AsyncEngine:
+    """An engine without a pool, for one-off work: migrations, schema set-up in tests."""
+    return create_async_engine(_prepared(url), poolclass=NullPool)
+
+
+def _prepared(url: str) -> str:
+    """The async URL; for an SQLite file, its directory is created first."""
+    url = async_url(url)
+    if is_sqlite(url):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    return url
