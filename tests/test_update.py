@@ -136,6 +136,22 @@ def module_to_fix(template: Path) -> Path:
     raise AssertionError(f"no plain module opening with a docstring under {source}")
 
 
+def with_migration(copier_yml: str) -> str:
+    """copier.yml with the v0.2.0 migration appended to its `_migrations` (created if absent)."""
+    lines = copier_yml.rstrip("\n").splitlines()
+    if "_migrations:" not in lines:
+        return "\n".join(lines) + "\n" + MIGRATION
+    start = lines.index("_migrations:") + 1
+    end = start
+    while end < len(lines) and (not lines[end].strip() or lines[end][0] in " -#"):
+        end += 1
+    entry = MIGRATION.split("_migrations:\n", 1)[1].rstrip("\n").splitlines()
+    items = [line for line in lines[start:end] if line.lstrip().startswith("- ")]
+    indent = len(items[0]) - len(items[0].lstrip()) if items else 2
+    entry = [line[2 - indent :] if indent < 2 else " " * (indent - 2) + line for line in entry]
+    return "\n".join([*lines[:end], *entry, *lines[end:]]) + "\n"
+
+
 def release_fix(template: Path) -> Releases:
     """Commit and tag v0.2.0: a docstring fix, a new generated file and a migration."""
     module = module_to_fix(template)
@@ -148,8 +164,7 @@ def release_fix(template: Path) -> Releases:
     adr_readme.parent.mkdir(parents=True, exist_ok=True)
     adr_readme.write_text(ADR_README)
     copier_yml = template / "copier.yml"
-    assert "_migrations:" not in copier_yml.read_text(), "extend the v0.2.0 migration below"
-    copier_yml.write_text(copier_yml.read_text().rstrip("\n") + "\n" + MIGRATION)
+    copier_yml.write_text(with_migration(copier_yml.read_text()))
     commit_all(template, "Checklist fix: docstring, ADR folder, migration of decision records")
     git("tag", NEW, cwd=template)
     relative = module.relative_to(template / "template" / "src" / "{{ package_name }}")
