@@ -72,13 +72,20 @@ def render(destination: Path, **data: Any) -> Path:
 
 
 def run(
-    command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 900
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 900,
+    inherit: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command, capturing its output; the caller asserts on the result."""
+    """Run a command, capturing its output; the caller asserts on the result.
+
+    `env` adds to this process's environment, or replaces it when `inherit` is false.
+    """
     return subprocess.run(
         command,
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **(env or {})} if inherit else dict(env or {}),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -7,6 +7,7 @@ suite installs a project and runs it, which costs tens of seconds on two cores.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import uuid
@@ -72,7 +73,8 @@ def test_generated_suite_passes(
 ) -> None:
     project = render(tmp_path / "svc", **JOBS[jobs])
     uv_sync(project)
-    env = {name: "" for name in SERVICE_VARIABLES}
+    # Embedded runs see no service variables at all, whatever the caller's environment holds.
+    env = {name: value for name, value in os.environ.items() if name not in SERVICE_VARIABLES}
     where = "embedded: SQLite, in-process jobs"
     if mode == "services":
         database_url = request.getfixturevalue("fresh_database")
@@ -87,7 +89,7 @@ def test_generated_suite_passes(
             need(RABBITMQ, "RabbitMQ")
             env["CELERY_BROKER_URL"] = f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}//"
             where += ", RabbitMQ"
-    result = run([".venv/bin/pytest", "-q", "-p", "no:cacheprovider"], project, env)
+    result = run([".venv/bin/pytest", "-q", "-p", "no:cacheprovider"], project, env, inherit=False)
     output = result.stdout + result.stderr
     summary = summary_line(output)
     GENERATED_SUMMARIES.append(f"{jobs} [{where}]: {summary}")
