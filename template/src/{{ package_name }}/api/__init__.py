@@ -1,5 +1,6 @@
 """Decision 6: URL-based API versions, one OpenAPI contract each, problem+json errors."""
 
-from .versions import VERSIONS, ApiVersion, install_api
+from .mount import install_api
+from .versions import VERSIONS, ApiVersion
 
 __all__ = ["VERSIONS", "ApiVersion", "install_api"]
