@@ -1,0 +1,141 @@
+"""Decision 1: an eventual read through `DataAccess` against the same query on a bare session.
+
+Both sides run on PostgreSQL with the same pool options. With the PostgreSQL binaries at hand
+the benchmark starts its own primary and streaming replica (the generated project's test
+harness), so the subject takes the real replica path: rotation check, periodic status query,
+token comparison. Without them it uses BENCH_DATABASE_URL (default: the local `test` database)
+as primary and, through a second URL to the same server, as "replica".
+
+Run by bench/run.py with the generated project's interpreter and working directory; the
+results go to the JSON file named by --output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+from _timing import Comparison, compare
+
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+ROWS = 20
+TARGET_RATIO = 1.05
+
+
+def database_urls(stack: ExitStack) -> tuple[str, str, Callable[[], None]]:
+    """(primary, replica, wait until the replica caught up): a harness-started pair, or the
+    configured server twice."""
+    sys.path.insert(0, str(Path.cwd()))
+    harness = importlib.import_module("tests.pg_replica")
+    bindir = harness.find_bindir()
+    if bindir is not None and "BENCH_DATABASE_URL" not in os.environ:
+        cluster = harness.ReplicatedPostgres(bindir)
+        stack.callback(cluster.stop)
+        cluster.start()
+        return cluster.primary.url, cluster.replica.url, cluster.wait_for_replay
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    # A different spelling of the same server: DataAccess then runs its replica path.
+    return url, url.replace("127.0.0.1", "localhost"), lambda: None
+
+
+async def measure(
+    package: str, primary_url: str, replica_url: str, wait_for_replica: Callable[[], None]
+) -> list[Comparison]:
+    settings_module = importlib.import_module(f"{package}.settings")
+    db = importlib.import_module(f"{package}.db")
+    consistency = importlib.import_module(f"{package}.db.consistency")
+    wal = importlib.import_module(f"{package}.db.wal")
+    from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    settings = settings_module.Settings(
+        _env_file=None, database_url=primary_url, database_replica_url=replica_url
+    )
+    data_access = db.DataAccess(settings)
+    items = Table(
+        "bench_items",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("name", String(50), nullable=False),
+    )
+    async with data_access.write() as session:
+        await session.run_sync(lambda sync: items.create(sync.connection(), checkfirst=True))
+        await session.execute(insert(items), [{"name": f"item {n}"} for n in range(ROWS)])
+    await asyncio.to_thread(wait_for_replica)
+    query = select(items).order_by(items.c.id).limit(ROWS)
+
+    # The baseline: what a service without decision 1 would do, with the same pool options.
+    bare_engine = create_async_engine(
+        replica_url,
+        pool_pre_ping=True,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
+    bare_sessions = async_sessionmaker(bare_engine, expire_on_commit=False)
+
+    async def bare_read() -> object:
+        async with bare_sessions() as session:
+            return (await session.execute(query)).all()
+
+    async def eventual_read() -> object:
+        async with data_access.read_eventual() as session:
+            return (await session.execute(query)).all()
+
+    # A request that carries a token the replica has replayed: the common case after a write.
+    async with data_access.write() as session:
+        position = await session.scalar(text("SELECT pg_current_wal_lsn()::text"))
+    token = wal.WalPosition.parse(position)
+    await asyncio.to_thread(wait_for_replica)
+
+    async def eventual_read_with_token() -> object:
+        request = consistency.RequestConsistency(client="bench", token=token)
+        with consistency.bind_request(request):
+            async with data_access.read_eventual() as session:
+                return (await session.execute(query)).all()
+
+    results: list[Comparison] = []
+    try:
+        for case, subject in (
+            ("eventual read", eventual_read),
+            ("eventual read with a consistency token", eventual_read_with_token),
+        ):
+            subject_us, baseline_us, ratio = await compare(subject, bare_read)
+            results.append(
+                Comparison(
+                    case=case,
+                    subject="DataAccess.read_eventual()",
+                    baseline="bare AsyncSession",
+                    subject_us=round(subject_us, 1),
+                    baseline_us=round(baseline_us, 1),
+                    ratio=round(ratio, 3),
+                    target_ratio=TARGET_RATIO,
+                )
+            )
+    finally:
+        async with data_access.write() as session:
+            await session.run_sync(lambda sync: items.drop(sync.connection(), checkfirst=True))
+        await bare_engine.dispose()
+        await data_access.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--package", required=True)
+    parser.add_argument("--output", required=True, type=Path)
+    args = parser.parse_args()
+    with ExitStack() as stack:
+        primary_url, replica_url, wait_for_replica = database_urls(stack)
+        results = asyncio.run(measure(args.package, primary_url, replica_url, wait_for_replica))
+    args.output.write_text(json.dumps([result.as_json() for result in results]), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
