@@ -1,4 +1,4 @@
-"""Alembic, driven from code: `{project} db upgrade`, and the migration tests.
+"""Alembic, driven from code: the `db upgrade` command and the migration tests.
 
 The migration scripts live in `migrations/` at the project root; `env.py` there reads the
 database URL handed over here (or the service's settings) and the service's `MetaData`.
