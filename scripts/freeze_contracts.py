@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "template" / "openapi"
 # `tojson` escapes ' < > & as \u00XX; json.dumps (what `api freeze` writes) does not.
 UNESCAPE = "".join(f' | replace("\\\\u{ord(c):04x}", "{c}")' for c in "'<>&")
+LIST_VERSIONS = "from my_service.api.versions import VERSIONS; print(*(v.name for v in VERSIONS))"
 CONDITIONS = {True: "{% if with_examples %}", False: "{% if not with_examples %}"}
 
 
@@ -31,18 +32,33 @@ def freeze(with_examples: bool, workdir: Path) -> dict[str, str]:
     """Render, install and freeze every version; the documents by version name."""
     project = workdir / ("examples" if with_examples else "bare")
     copier.run_copy(
-        str(ROOT), str(project), data={"with_examples": with_examples},
-        defaults=True, unsafe=True, skip_tasks=True, quiet=True,
+        str(ROOT),
+        str(project),
+        data={"with_examples": with_examples},
+        defaults=True,
+        unsafe=True,
+        skip_tasks=True,
+        quiet=True,
     )
     subprocess.run(["uv", "sync", "-q"], cwd=project, check=True)
     versions = subprocess.run(
-        [".venv/bin/python", "-c",
-         "from my_service.api.versions import VERSIONS; print(' '.join(v.name for v in VERSIONS))"],
-        cwd=project, check=True, capture_output=True, text=True,
+        [
+            ".venv/bin/python",
+            "-c",
+            LIST_VERSIONS,
+        ],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     for version in versions:
-        subprocess.run([".venv/bin/my-service", "api", "freeze", version], cwd=project, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [".venv/bin/my-service", "api", "freeze", version],
+            cwd=project,
+            check=True,
+            capture_output=True,
+        )
     return {v: (project / "openapi" / f"{v}.json").read_text() for v in versions}
 
 
@@ -62,7 +78,8 @@ def to_jinja(text: str, version: str) -> str:
         ):
             line = (
                 '{%- if description %}\n    "description": {{ description | tojson'
-                + UNESCAPE + " }},\n{%- endif %}"
+                + UNESCAPE
+                + " }},\n{%- endif %}"
             )
         lines.append(line)
     return "\n".join(lines)
@@ -79,7 +96,11 @@ def main() -> int:
             same = documents[not flag].get(version) == text
             if same and not flag:
                 continue  # written once, unconditionally, by the examples pass
-            name = f"{version}.json.jinja" if same else f"{CONDITIONS[flag]}{version}.json{{% endif %}}.jinja"
+            name = (
+                f"{version}.json.jinja"
+                if same
+                else f"{CONDITIONS[flag]}{version}.json{{% endif %}}.jinja"
+            )
             (OUT / name).write_text(to_jinja(text, version))
             print("wrote", OUT.relative_to(ROOT) / name)
     return 0

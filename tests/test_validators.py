@@ -12,8 +12,14 @@ from .conftest import copier_cli, render
 def test_bad_slug_is_refused_by_the_command_line(tmp_path: Path) -> None:
     destination = tmp_path / "service"
     result = copier_cli(
-        "copy", "--trust", "--defaults", "--data", "project_slug=Bad Slug!",
-        str(Path(__file__).resolve().parents[1]), str(destination), cwd=tmp_path,
+        "copy",
+        "--trust",
+        "--defaults",
+        "--data",
+        "project_slug=Bad Slug!",
+        str(Path(__file__).resolve().parents[1]),
+        str(destination),
+        cwd=tmp_path,
     )
     assert result.returncode != 0
     output = result.stdout + result.stderr
