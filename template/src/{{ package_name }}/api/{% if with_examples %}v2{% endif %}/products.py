@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...db.dependencies import EventualSession
 from ...domain.models import Product
+from ...idempotency.routing import IdempotentRoute
 from ..pagination import Pagination, decode_cursor, encode_cursor
 
-router = APIRouter(prefix="/products", tags=["products"])
+router = APIRouter(prefix="/products", tags=["products"], route_class=IdempotentRoute)
 
 MAX_PAGE = 100
 

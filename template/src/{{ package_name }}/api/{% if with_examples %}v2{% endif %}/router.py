@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
+from ...idempotency.routing import IdempotentRoute
 from .products import router as products_router
 
-router = APIRouter()
+router = APIRouter(route_class=IdempotentRoute)
 router.include_router(products_router)
