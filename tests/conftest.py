@@ -58,10 +58,15 @@ PAIRWISE_IDS = [combination_id(combination) for combination in PAIRWISE]
 
 
 def render(destination: Path, **data: Any) -> Path:
-    """Render the working tree of the template with `data` (defaults for the rest), no tasks."""
+    """Render the working tree of the template with `data` (defaults for the rest), no tasks.
+
+    `vcs_ref="HEAD"`: without it copier renders the latest release tag, not the code under test;
+    with it, uncommitted changes of a local checkout are included too.
+    """
     copier.run_copy(
         str(ROOT),
         str(destination),
+        vcs_ref="HEAD",
         data=data,
         defaults=True,
         unsafe=True,

@@ -30,8 +30,9 @@ def copier_copy(destination: Path, *options: str) -> subprocess.CompletedProcess
     # git must not find a repository above the temporary directory and skip its step.
     env["GIT_CEILING_DIRECTORIES"] = str(destination.parent)
     return subprocess.run(
-        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", *options,
-         str(TEMPLATE), str(destination)],
+        # --vcs-ref HEAD: the code under test, not the latest release tag.
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
+         *options, str(TEMPLATE), str(destination)],
         env=env,
         capture_output=True,
         text=True,
