@@ -11,7 +11,12 @@ import yaml
 from .conftest import FACTORS, PAIRWISE, PAIRWISE_IDS, answers_for, combination_id
 from .pairwise import pairwise, uncovered_pairs
 
-JINJA_SYNTAX = re.compile(r"\{\{|\{%|%\}|\{#")
+# Jinja's own constructs, not any doubled brace: Python format strings use `{{` legitimately.
+JINJA_SYNTAX = re.compile(
+    r"\{\{-?\s*[A-Za-z_][\w.]*\s*(\|[^}]*)?-?\}\}"
+    r"|\{%-?\s*(if|elif|else|endif|for|endfor|set|raw|endraw|include|from|import|macro)\b"
+    r"|\{#"
+)
 # Files in which braces are legitimate: GitHub expressions and HTML templates.
 JINJA_ALLOWED = {".github", "templates"}
 
