@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,7 +50,7 @@ class Claimed:
 @dataclass(frozen=True)
 class Completed:
     response: StoredResponse
-    consistency_token: str | None = field(default=None)
+    consistency_token: str | None = None
 
 
 @dataclass(frozen=True)
