@@ -26,6 +26,8 @@ from .store import FlagStore
 
 logger = get_logger(__name__)
 
+STOP_TIMEOUT_SECONDS = 2.0
+
 
 class FlagRuntime:
     """Snapshot, provider, refresh loop and change listener of one running service."""
@@ -36,7 +38,9 @@ class FlagRuntime:
         self.store = FlagStore(data_access, on_change=self.flag_changed)
         self.snapshot = FlagSnapshot(self.store.all)
         self.provider = SnapshotProvider(self.snapshot)
-        self._tasks: list[asyncio.Task[None]] = []
+        self._refresh: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         """Load the flags, register the provider, start the refresh loop and the listener."""
@@ -46,19 +50,26 @@ class FlagRuntime:
                 logger.warning("flags_not_created", flags=missing, answer="the caller's default")
         # Our provider has no start-up work of its own: it is ready once registered.
         api.set_provider_and_wait(self.provider)
-        self._tasks.append(
-            asyncio.create_task(self.snapshot.refresh_every(self.settings.flags_refresh_seconds))
-        )
+        self._stopping.clear()
+        interval = self.settings.flags_refresh_seconds
+        self._refresh = asyncio.create_task(self.snapshot.refresh_every(interval))
         if self.redis is not None:
-            self._tasks.append(asyncio.create_task(listen_for_changes(self.redis, self._heard)))
+            self._listener = asyncio.create_task(
+                listen_for_changes(self.redis, self._heard, self._stopping)
+            )
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+        self._stopping.set()
+        if self._listener is not None:
+            # It ends within a poll; a listener stuck on an unreachable Redis is cancelled.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._listener, STOP_TIMEOUT_SECONDS)
+            self._listener = None
+        if self._refresh is not None:
+            self._refresh.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+                await self._refresh
+            self._refresh = None
         if self.redis is not None:
             await self.redis.aclose()
         # Another app in this process (tests) may have registered its own provider since.
