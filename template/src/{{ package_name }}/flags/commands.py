@@ -78,7 +78,7 @@ def _targeting(flag: FlagState) -> str:
     parts = [condition.describe() for condition in flag.targeting.conditions]
     if flag.targeting.allow:
         parts.append(f"allow list of {len(flag.targeting.allow)}")
-    return "; ".join(parts) or "everyone"
+    return "; ".join(parts) or "no targeting"
 
 
 def _line(flag: FlagState) -> str:
