@@ -5,7 +5,8 @@ project can register another provider (flagd, LaunchDarkly, Unleash) in `runtime
 touching them. Resolution is a dictionary lookup and a hash: no I/O, no await.
 
 The provider never raises: an unknown flag, a non-boolean request or a bug in a rule answers
-the caller's default with an error code, which `client.py`'s hook logs.
+the caller's default with an error code, and is logged here. (Logging from an OpenFeature hook
+would cover any provider, but the SDK's hook machinery costs more than the evaluation itself.)
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from openfeature.exception import ErrorCode
 from openfeature.flag_evaluation import FlagResolutionDetails, FlagValueType, Reason
 from openfeature.provider import AbstractProvider, Metadata
 
+from ..observability import get_logger
 from .evaluation import decide
 from .snapshot import FlagSnapshot
+
+logger = get_logger(__name__)
 
 PROVIDER_NAME = "compound-database-flags"
 ObjectValue = Sequence[FlagValueType] | Mapping[str, FlagValueType]
@@ -45,11 +49,12 @@ class SnapshotProvider(AbstractProvider):
         try:
             flag = self.snapshot.get(flag_key)
             if flag is None:
-                return _error(default_value, ErrorCode.FLAG_NOT_FOUND, f"no flag {flag_key!r}")
+                return _error(flag_key, default_value, ErrorCode.FLAG_NOT_FOUND, "not created")
             context = evaluation_context or EvaluationContext()
             decision = decide(flag, context.targeting_key, context.attributes)
         except Exception as error:  # noqa: BLE001 - evaluation never raises into a request
-            return _error(default_value, ErrorCode.GENERAL, f"{type(error).__name__}: {error}")
+            message = f"{type(error).__name__}: {error}"
+            return _error(flag_key, default_value, ErrorCode.GENERAL, message)
         return FlagResolutionDetails(
             value=decision.on,
             reason=decision.reason,
@@ -92,11 +97,17 @@ class SnapshotProvider(AbstractProvider):
         return _not_boolean(flag_key, default_value)
 
 
-def _error(default_value: T, code: ErrorCode, message: str) -> FlagResolutionDetails[T]:
+def _error(
+    flag_key: str, default_value: T, code: ErrorCode, message: str
+) -> FlagResolutionDetails[T]:
+    """The caller's default, with the reason; logged, since the caller will not look."""
+    # A flag not created yet is an operator's to-do, not a fault of the service.
+    log = logger.warning if code == ErrorCode.FLAG_NOT_FOUND else logger.error
+    log("flag_evaluation_failed", flag=flag_key, default=default_value, error=f"{code}: {message}")
     return FlagResolutionDetails(
         value=default_value, reason=Reason.ERROR, error_code=code, error_message=message
     )
 
 
 def _not_boolean(flag_key: str, default_value: T) -> FlagResolutionDetails[T]:
-    return _error(default_value, ErrorCode.TYPE_MISMATCH, f"flag {flag_key!r} is boolean")
+    return _error(flag_key, default_value, ErrorCode.TYPE_MISMATCH, "the flag is boolean")
