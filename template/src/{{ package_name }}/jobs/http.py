@@ -47,7 +47,10 @@ class RelayAfterResponse:
 
 
 def install_jobs(app: FastAPI, data_access: DataAccess) -> None:
-    """Relay enqueued jobs after each response (inside the request context: logs carry its ID)."""
+    """Relay enqueued jobs after each response, outside the access line's timing.
+
+    Installed last (outermost): the relay's own lines name the request they publish for.
+    """
     relay = OutboxRelay(data_access, create_publisher(data_access.settings))
     app.state.job_relay = relay
     app.add_middleware(RelayAfterResponse, relay=relay)

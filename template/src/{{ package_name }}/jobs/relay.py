@@ -148,6 +148,7 @@ class OutboxRelay:
         await asyncio.to_thread(self.publisher.publish, message)
         logger.info(
             "job_published",
+            request_id=entry.request_id,
             job_id=message["job_id"],
             job_name=entry.job_name,
             queue=entry.queue,
