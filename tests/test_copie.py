@@ -7,6 +7,7 @@ import subprocess
 from typing import Any
 
 import pytest
+from plumbum import local
 
 from .test_copy_with_tasks import SERVICE_VARIABLES
 
@@ -16,11 +17,20 @@ pytestmark = pytest.mark.slow
 def test_rq_project_without_examples_is_set_up_by_its_tasks(
     copie: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Copier runs tasks with plumbum's copy of the environment, taken at import: clear both.
     for name in SERVICE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    result = copie.copy(
-        extra_answers={"project_name": "Queue Worker", "job_backend": "rq", "with_examples": False}
-    )
+    with local.env():
+        for name in SERVICE_VARIABLES:
+            if name in local.env:
+                del local.env[name]
+        result = copie.copy(
+            extra_answers={
+                "project_name": "Queue Worker",
+                "job_backend": "rq",
+                "with_examples": False,
+            }
+        )
     assert result.exit_code == 0, result.exception
     project = result.project_dir
     assert result.answers["job_backend"] == "rq"
