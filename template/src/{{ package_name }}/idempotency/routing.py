@@ -38,8 +38,9 @@ different request gets 422. Keys are scoped to the client and kept for `IDEMPOTE
 (72 hours by default) from their first use; after that the key is forgotten and may be reused.
 """
 # Documented, not enforced by FastAPI: the middleware parses the key and answers 400 itself.
-_BARE = rf"[!#-~](?:[ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?"
-_QUOTED = rf'"[ !#-\[\]-~]{{1,{MAX_KEY_LENGTH}}}"'
+# Concatenated rather than f-strings: regex braces stay single and readable.
+_BARE = r"[!#-~](?:[ -~]{0," + str(MAX_KEY_LENGTH - 2) + r"}[!-~])?"
+_QUOTED = r'"[ !#-\[\]-~]{1,' + str(MAX_KEY_LENGTH) + r'}"'
 KEY_SCHEMA_PATTERN = f"^(?:{_BARE}|{_QUOTED})$"
 
 
