@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
+from starlette.datastructures import Headers
 from starlette.types import Scope
 
 
@@ -18,13 +19,12 @@ def client_identity(scope: Scope) -> str:
     Behind a proxy the remote address is the proxy's unless uvicorn trusts its forwarded headers
     (`serve` enables `proxy_headers`).
     """
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            scheme, _, credentials = value.decode("latin-1").partition(" ")
-            credentials = credentials.strip()
-            if scheme.lower() == "bearer" and credentials:
-                digest = hashlib.sha256(credentials.encode("utf-8")).hexdigest()[:32]
-                return f"bearer:{digest}"
-            break
+    authorization = Headers(scope=scope).get("authorization")
+    if authorization is not None:
+        scheme, _, credentials = authorization.partition(" ")
+        credentials = credentials.strip()
+        if scheme.lower() == "bearer" and credentials:
+            digest = hashlib.sha256(credentials.encode("utf-8")).hexdigest()[:32]
+            return f"bearer:{digest}"
     client = scope.get("client")
     return f"address:{client[0] if client else 'unknown'}"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Literal
 
 from sqlalchemy import text
@@ -80,12 +80,8 @@ class DataAccess:
         async with self._primary_sessions() as session:
             async with session.begin():
                 await _connect(session, "primary")
-                try:
+                with _primary_loss_is_unavailable():
                     yield session
-                except DBAPIError as error:
-                    if error.connection_invalidated:
-                        raise DatabaseUnavailable("primary") from error
-                    raise
             if request is not None and self.has_replica:
                 await self._after_commit(session, request)
 
@@ -183,12 +179,8 @@ class DataAccess:
     async def _primary_read(self) -> AsyncIterator[AsyncSession]:
         async with self._primary_sessions() as session:
             await _connect(session, "primary")
-            try:
+            with _primary_loss_is_unavailable():
                 yield session
-            except DBAPIError as error:
-                if error.connection_invalidated:
-                    raise DatabaseUnavailable("primary") from error
-                raise
 
     async def _after_commit(self, session: AsyncSession, request: RequestConsistency) -> None:
         """Issue the consistency token and remember the writer (PostgreSQL with a replica)."""
@@ -213,6 +205,17 @@ class DataAccess:
         if float(lag_seconds) > self.replica_health.max_lag_seconds:
             return f"lagging {float(lag_seconds):.1f} s; eventual reads use the primary"
         return self.replica_health.describe()
+
+
+@contextmanager
+def _primary_loss_is_unavailable() -> Iterator[None]:
+    """A primary connection lost mid-request answers 503 problem+json, not a 500."""
+    try:
+        yield
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            raise DatabaseUnavailable("primary") from error
+        raise
 
 
 async def _connect(session: AsyncSession, role: Literal["primary", "replica"]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api.problems import problem_response
@@ -51,7 +51,7 @@ class ConsistencyMiddleware:
             await self.app(scope, receive, send)
             return
         request = RequestConsistency(client=client_identity(scope))
-        raw_token = _header(scope, b"x-consistency-token")
+        raw_token = Headers(scope=scope).get(CONSISTENCY_TOKEN_HEADER)
         if raw_token:
             try:
                 request.token = WalPosition.parse(raw_token)
@@ -77,10 +77,3 @@ class ConsistencyMiddleware:
                 structlog.contextvars.bind_contextvars(
                     db_route=",".join(route.value for route in request.routes)
                 )
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import anyio
 from fastapi import FastAPI
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api.problems import PROBLEM_TYPE_BASE, problem_response
@@ -42,7 +43,6 @@ logger = get_logger(__name__)
 API_PREFIX = "/api/"
 # A retry of a running request should come back soon: most requests end within a second.
 IN_FLIGHT_RETRY_AFTER_SECONDS = 1
-_KEY_HEADER = IDEMPOTENCY_KEY_HEADER.lower().encode("latin-1")
 
 
 def install_idempotency(app: FastAPI) -> None:
@@ -78,9 +78,7 @@ class IdempotencyMiddleware:
             return
         instance = scope["path"]
         try:
-            key = parse_key(
-                [value.decode("latin-1") for name, value in scope["headers"] if name == _KEY_HEADER]
-            )
+            key = parse_key(Headers(scope=scope).getlist(IDEMPOTENCY_KEY_HEADER))
         except InvalidKeyError as error:
             await problem_response(
                 400,

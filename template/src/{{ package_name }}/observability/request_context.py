@@ -12,7 +12,7 @@ import time
 import uuid
 
 import structlog
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api.problems import problem_response
@@ -50,11 +50,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
 
-        incoming = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
+        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
         request_id = accepted_request_id(incoming) or new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
