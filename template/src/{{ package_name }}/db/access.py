@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Literal
+from functools import partial
+from typing import Literal, cast
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -18,6 +19,7 @@ from .engines import create_engine, is_sqlite
 from .errors import DatabaseUnavailable
 from .recent_writers import RecentWriters
 from .replica_health import ReplicaHealth
+from .routed_session import FirstStatementRoutedSession
 from .wal import WalPosition
 
 logger = get_logger(__name__)
@@ -65,7 +67,13 @@ class DataAccess:
         )
         self.recent_writers = RecentWriters(settings.read_your_writes_seconds)
         self._primary_sessions = async_sessionmaker(self.primary, expire_on_commit=False)
-        self._replica_sessions = async_sessionmaker(self.replica, expire_on_commit=False)
+        # Eventual reads pick the replica or the primary at their first statement. The session
+        # takes full control of the transaction a replica status query may have begun.
+        self._eventual_sessions = async_sessionmaker(
+            sync_session_class=FirstStatementRoutedSession,
+            expire_on_commit=False,
+            join_transaction_mode="control_fully",
+        )
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -96,23 +104,27 @@ class DataAccess:
 
     @asynccontextmanager
     async def read_eventual(self) -> AsyncIterator[AsyncSession]:
-        """A read that the replica serves when it can; see `_route_eventual` for when not."""
+        """A read that the replica serves when it can; see `_eventual_connection` for when not."""
         request = current_request()
-        session, route = await self._route_eventual(request)
-        if request is not None:
-            request.record_route(route)
-        if session is None:
+        route = self._primary_route_known_ahead(request)
+        if route is not None:
+            if request is not None:
+                request.record_route(route)
             async with self._primary_read() as primary_session:
                 yield primary_session
             return
+        session = self._eventual_sessions(connect=partial(self._eventual_connection, request))
         async with session:
             try:
                 yield session
             except DBAPIError as error:
-                if error.connection_invalidated:
-                    self.replica_health.take_out(f"connection lost: {error.orig!r}")
-                    raise DatabaseUnavailable("replica") from error
-                raise
+                if not error.connection_invalidated:
+                    raise
+                chosen = cast(FirstStatementRoutedSession, session.sync_session).chosen
+                if chosen is not None and chosen.engine is self.primary.sync_engine:
+                    raise DatabaseUnavailable("primary") from error
+                self.replica_health.take_out(f"connection lost: {error.orig!r}")
+                raise DatabaseUnavailable("replica") from error
 
     async def dispose(self) -> None:
         """Close every pooled connection (at shutdown)."""
@@ -129,51 +141,69 @@ class DataAccess:
             )
         return checks
 
-    async def _route_eventual(
-        self, request: RequestConsistency | None
-    ) -> tuple[AsyncSession | None, DbRoute]:
-        """A replica session ready for the read, or None and the reason to use the primary.
+    def _primary_route_known_ahead(self, request: RequestConsistency | None) -> DbRoute | None:
+        """The primary route of an eventual read when no replica query is needed to decide it.
 
-        In order: no separate replica; replica out of rotation; a token-less client that wrote
-        within READ_YOUR_WRITES_SECONDS; a token the replica has not replayed yet. Lag and
-        replay position are read on the connection the read then uses, so a replica found
-        past the token serves a snapshot that contains the client's write.
+        No separate replica; the replica out of rotation; a token-less client that wrote within
+        READ_YOUR_WRITES_SECONDS. None: ask the replica (`_eventual_connection`).
         """
         if not self.has_replica:
-            return None, DbRoute.SINGLE_DATABASE
+            return DbRoute.SINGLE_DATABASE
         if not self.replica_health.usable():
-            return None, DbRoute.REPLICA_OUT
-        token = request.token if request is not None else None
+            return DbRoute.REPLICA_OUT
         if (
             request is not None
-            and token is None
+            and request.token is None
             and self.recent_writers.wrote_recently(request.client)
         ):
-            return None, DbRoute.RECENT_WRITE
+            return DbRoute.RECENT_WRITE
+        return None
 
-        session = self._replica_sessions()
+    def _eventual_connection(self, request: RequestConsistency | None) -> Connection:
+        """The connection for an eventual read, checked out at its first statement.
+
+        Runs inside SQLAlchemy's greenlet, hence the synchronous API. Lag and replay position
+        are read on the connection the read then uses, so a replica found past the token serves
+        a snapshot that contains the client's write.
+        """
+        connection, route = self._replica_connection(request.token if request else None)
+        if request is not None:
+            request.record_route(route)
+        if connection is not None:
+            return connection
         try:
-            connection = await session.connection()
+            return self.primary.sync_engine.connect()
+        except _UNREACHABLE as error:
+            raise _unavailable("primary", error) from error
+
+    def _replica_connection(self, token: WalPosition | None) -> tuple[Connection | None, DbRoute]:
+        """A replica connection that may serve the read, or None and the reason it may not."""
+        try:
+            connection = self.replica.sync_engine.connect()
+        except _UNREACHABLE as error:
+            self.replica_health.take_out(f"unreachable: {type(error).__name__}: {error}")
+            return None, DbRoute.REPLICA_OUT
+        try:
             if self.replica_health.status_due() or (
                 token is not None and not self.replica_health.has_replayed(token)
             ):
-                replayed, lag_seconds = (await connection.execute(_REPLICA_STATUS)).one()
+                replayed, lag_seconds = connection.execute(_REPLICA_STATUS).one()
                 self.replica_health.observe(
                     WalPosition.parse(replayed) if replayed else None, float(lag_seconds)
                 )
         except _UNREACHABLE as error:
-            await session.close()
+            connection.close()
             self.replica_health.take_out(f"unreachable: {type(error).__name__}: {error}")
             return None, DbRoute.REPLICA_OUT
         if not self.replica_health.in_service:
-            await session.close()
+            connection.close()
             return None, DbRoute.REPLICA_OUT
         replayed = self.replica_health.replayed
         # No replay position: the "replica" is not in recovery, so it has every commit.
         if token is not None and replayed is not None and replayed < token:
-            await session.close()
+            connection.close()
             return None, DbRoute.REPLICA_BEHIND_TOKEN
-        return session, DbRoute.REPLICA
+        return connection, DbRoute.REPLICA
 
     @asynccontextmanager
     async def _primary_read(self) -> AsyncIterator[AsyncSession]:
@@ -223,5 +253,10 @@ async def _connect(session: AsyncSession, role: Literal["primary", "replica"]) -
     try:
         await session.connection()
     except _UNREACHABLE as error:
-        logger.warning("database_unreachable", role=role, error=f"{type(error).__name__}: {error}")
-        raise DatabaseUnavailable(role) from error
+        raise _unavailable(role, error) from error
+
+
+def _unavailable(role: Literal["primary", "replica"], error: Exception) -> DatabaseUnavailable:
+    """Log a server that cannot be reached; the error to raise in its place (a 503)."""
+    logger.warning("database_unreachable", role=role, error=f"{type(error).__name__}: {error}")
+    return DatabaseUnavailable(role)
