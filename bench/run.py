@@ -67,6 +67,17 @@ def run_benchmark(project: Path, name: str) -> list[dict[str, Any]]:
     return results
 
 
+def target(result: dict[str, Any]) -> str:
+    """The target column: a ratio bound, or an absolute bound on the subject's time."""
+    if result.get("target_ratio"):
+        met = result["ratio"] <= result["target_ratio"]
+        return f"ratio ≤ {result['target_ratio']:.2f}: {'met' if met else 'missed'}"
+    if result.get("target_us"):
+        met = result["subject_us"] < result["target_us"]
+        return f"subject < {result['target_us']:g} µs: {'met' if met else 'missed'}"
+    return ""
+
+
 def table(results: list[dict[str, Any]]) -> str:
     header = ("benchmark", "case", "subject µs", "baseline µs", "ratio", "target")
     rows = [
@@ -76,7 +87,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{result['subject_us']:.1f}",
             f"{result['baseline_us']:.1f}",
             f"{result['ratio']:.3f}",
-            f"≤ {result['target_ratio']:.2f}" if result.get("target_ratio") else "",
+            target(result),
         )
         for result in results
     ]
