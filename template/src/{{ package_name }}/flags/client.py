@@ -10,7 +10,6 @@ OpenFeature turns every failure into the caller's default; our provider logs it.
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from fastapi import Depends
@@ -22,8 +21,9 @@ from openfeature.flag_evaluation import FlagEvaluationOptions
 from openfeature.provider import ProviderStatus
 from openfeature.transaction_context import get_transaction_context
 
-# The SDK's own logger: a provider that crashes is reported where the SDK reports it.
-_sdk_logger = logging.getLogger("openfeature")
+from ..observability import get_logger
+
+logger = get_logger(__name__)
 
 
 class FeatureFlagClient(OpenFeatureClient):
@@ -35,8 +35,8 @@ class FeatureFlagClient(OpenFeatureClient):
     provider) and the provider is ready, hooks are the only observers of those steps, so this
     path asks the provider directly, with the context the SDK would have merged, and treats
     the answer as the SDK does: an error code, an exception or a value that is not a bool
-    gives the caller's default. Anything else (a hook, a provider that is not ready,
-    evaluation options, `get_boolean_details`) takes the SDK's own path.
+    gives the caller's default, and an exception is logged. Anything else (a hook, a provider
+    that is not ready, evaluation options, `get_boolean_details`) takes the SDK's own path.
     `tests/test_flags_client.py` holds both paths to the same answers; openfeature-sdk is
     pinned to a minor version so that an upgrade runs that test before it lands.
     """
@@ -68,7 +68,8 @@ class FeatureFlagClient(OpenFeatureClient):
         except OpenFeatureError:
             return default_value
         except Exception:  # evaluation never raises into a request
-            _sdk_logger.exception("Unable to correctly evaluate flag with key: '%s'", flag_key)
+            # The event our provider logs for its own failures (the SDK would log its text).
+            logger.exception("flag_evaluation_failed", flag=flag_key, default=default_value)
             return default_value
         if resolution.error_code is not None or not isinstance(resolution.value, bool):
             return default_value
