@@ -107,46 +107,43 @@ async def measure(package: str, url: str) -> list[Comparison]:
         return evaluation.decide(flag, context.targeting_key, context.attributes).on
 
     assert cached() == stock() == provider_only() == await database_lookup()
-    results: list[Comparison] = []
+
+    def line(
+        case: str, baseline: str, timing: tuple[float, float, float], target_us: float | None = None
+    ) -> Comparison:
+        subject_us, baseline_us, ratio = timing
+        return Comparison(
+            case=case,
+            subject="FeatureFlagClient, snapshot",
+            baseline=baseline,
+            subject_us=round(subject_us, 2),
+            baseline_us=round(baseline_us, 2),
+            ratio=round(ratio, 4),
+            target_us=target_us,
+        )
+
     try:
-        subject_us, baseline_us, ratio = compare_tight(cached, stock)
-        results.append(
-            Comparison(
-                case="cached evaluation, best round",
-                subject="FeatureFlagClient, snapshot",
-                baseline="the SDK's OpenFeatureClient, same provider",
-                subject_us=round(subject_us, 2),
-                baseline_us=round(baseline_us, 2),
-                ratio=round(ratio, 3),
+        return [
+            line(
+                "cached evaluation, best round",
+                "the SDK's OpenFeatureClient, same provider",
+                compare_tight(cached, stock),
                 target_us=TARGET_MICROSECONDS,
-            )
-        )
-        subject_us, baseline_us, ratio = await compare(cached_awaited, database_lookup)
-        results.append(
-            Comparison(
-                case="cached evaluation against a read per call",
-                subject="FeatureFlagClient, snapshot",
-                baseline="flag row read per call",
-                subject_us=round(subject_us, 2),
-                baseline_us=round(baseline_us, 2),
-                ratio=round(ratio, 4),
-            )
-        )
-        subject_us, baseline_us, ratio = compare_tight(cached, provider_only)
-        results.append(
-            Comparison(
-                case="what the client adds",
-                subject="FeatureFlagClient, snapshot",
-                baseline="provider called directly",
-                subject_us=round(subject_us, 2),
-                baseline_us=round(baseline_us, 2),
-                ratio=round(ratio, 3),
-            )
-        )
+            ),
+            line(
+                "cached evaluation against a read per call",
+                "flag row read per call",
+                await compare(cached_awaited, database_lookup),
+            ),
+            line(
+                "what the client adds",
+                "provider called directly",
+                compare_tight(cached, provider_only),
+            ),
+        ]
     finally:
         await runtime.stop()
         await data_access.dispose()
-    return results
 
 
 async def run(package: str) -> list[Comparison]:
