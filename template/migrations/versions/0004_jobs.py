@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_states")),
     )
+    op.create_index("ix_job_states_finished_at", "job_states", ["finished_at"], unique=False)
     op.create_table(
         "job_dead_letters",
         sa.Column("job_id", sa.Uuid(), nullable=False),
@@ -65,6 +66,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("job_dead_letters")
+    op.drop_index("ix_job_states_finished_at", table_name="job_states")
     op.drop_table("job_states")
     op.drop_index("ix_job_outbox_pending", table_name="job_outbox")
     op.drop_table("job_outbox")

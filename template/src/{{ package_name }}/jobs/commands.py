@@ -17,6 +17,7 @@ from . import dead_letter
 from .backend import create_publisher
 from .context import utcnow
 from .relay import OutboxRelay
+from .retention import purge_finished, retention_cutoff
 
 T = TypeVar("T")
 
@@ -119,3 +120,19 @@ def relay_command() -> None:
     """Publish every due job of the outbox now (the scheduler does it continuously)."""
     count = _with_database(_relay)
     typer.echo(f"published {count} job(s)")
+
+
+@jobs_app.command("purge-finished")
+def purge_finished_command(
+    older_than_days: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Jobs that finished more than this long ago [JOB_RETENTION_DAYS]."
+        ),
+    ] = None,
+) -> None:
+    """Delete finished jobs' history (the scheduler does it daily); the dead letter stays."""
+    days = get_settings().job_retention_days if older_than_days is None else older_than_days
+    cutoff = retention_cutoff(days)
+    count = _with_database(lambda data_access: purge_finished(data_access, cutoff))
+    typer.echo(f"purged the history of {count} finished job(s)")

@@ -45,6 +45,8 @@ class JobState(Base):
     """The life of one job: queued, processing, completed or failed (in the dead letter)."""
 
     __tablename__ = "job_states"
+    # For the retention purge, which deletes the longest finished first.
+    __table_args__ = (Index("ix_job_states_finished_at", "finished_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     job_name: Mapped[str] = mapped_column(String(200))

@@ -3,7 +3,7 @@
 A loop rather than Celery beat or RQ's cron: the same code for both libraries, nothing to
 persist, and each task runs in this process against the database, so a broker outage delays
 publication but loses nothing. Run exactly one scheduler per deployment; the relay is safe
-with more (batches are locked), the purge is idempotent.
+with more (batches are locked), the purges are idempotent.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ..settings import Settings
 from .backend import create_publisher
 from .context import utcnow
 from .relay import OutboxRelay
+from .retention import purge_finished, retention_cutoff
 
 logger = get_logger(__name__)
 
@@ -44,9 +45,13 @@ def periodic_tasks(settings: Settings, data_access: DataAccess) -> list[Periodic
     async def purge_idempotency_records() -> int:
         return await purge_expired(data_access, utcnow())
 
+    async def purge_job_history() -> int:
+        return await purge_finished(data_access, retention_cutoff(settings.job_retention_days))
+
     return [
         PeriodicTask("outbox_relay", settings.job_relay_interval_seconds, relay.relay_all),
         PeriodicTask("idempotency_purge", DAY_SECONDS, purge_idempotency_records),
+        PeriodicTask("job_history_purge", DAY_SECONDS, purge_job_history),
     ]
 
 
