@@ -16,6 +16,7 @@ from ..settings import get_settings
 from . import dead_letter
 from .backend import create_publisher
 from .context import utcnow
+from .recovery import recover_lost_jobs
 from .relay import OutboxRelay
 from .retention import purge_finished, retention_cutoff
 
@@ -136,3 +137,22 @@ def purge_finished_command(
     cutoff = retention_cutoff(days)
     count = _with_database(lambda data_access: purge_finished(data_access, cutoff))
     typer.echo(f"purged the history of {count} finished job(s)")
+
+
+@jobs_app.command("recover-lost")
+def recover_lost_command() -> None:
+    """Publish again the jobs whose message was lost (the scheduler does it every minute)."""
+
+    async def work(data_access: DataAccess) -> int:
+        settings = data_access.settings
+        count = await recover_lost_jobs(
+            data_access,
+            utcnow(),
+            timeout_seconds=settings.job_timeout_seconds,
+            lost_after_seconds=settings.job_lost_after_seconds,
+        )
+        await _relay(data_access)
+        return count
+
+    count = _with_database(work)
+    typer.echo(f"recovered {count} lost job(s)")

@@ -1,7 +1,8 @@
 """The dead letter: jobs that failed their last attempt, kept until an operator acts.
 
-`requeue` gives a job a fresh set of attempts under the same job ID (the status endpoint
-follows it), through the outbox like any enqueue; `purge` forgets jobs for good.
+`bury` moves a job there (its last attempt failed, or was lost). `requeue` gives a job a fresh
+set of attempts under the same job ID (the status endpoint follows it), through the outbox like
+any enqueue; `purge` forgets jobs for good.
 """
 
 from __future__ import annotations
@@ -10,10 +11,35 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import DataAccess
+from ..observability import get_logger
 from .context import utcnow
 from .models import DeadLetter, JobState, OutboxEntry
+from .relay import JobMessage
+
+logger = get_logger(__name__)
+
+
+async def bury(session: AsyncSession, state: JobState, message: JobMessage, error: str) -> None:
+    """Mark the job failed and keep what it takes to requeue it (in the caller's transaction)."""
+    now = utcnow()
+    state.status, state.error = "failed", error
+    state.updated_at = state.finished_at = now
+    await session.merge(
+        DeadLetter(
+            job_id=state.id,
+            job_name=state.job_name,
+            queue=message["queue"],
+            payload=message["payload"],
+            error=error,
+            attempts=state.attempts,
+            request_id=message["request_id"],
+            failed_at=now,
+        )
+    )
+    logger.error("job_dead_lettered", attempts=state.attempts, error=error)
 
 
 async def list_dead_letters(data_access: DataAccess, limit: int = 100) -> list[DeadLetter]:

@@ -23,13 +23,13 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import DataAccess
 from ..observability import get_logger
 from ..settings import Settings, get_settings
 from .context import JobContext, utcnow
-from .models import FINISHED, DeadLetter, JobState, OutboxEntry
+from .dead_letter import bury
+from .models import FINISHED, JobState, OutboxEntry
 from .registry import RetryPolicy, find_job, load_jobs
 from .relay import JobMessage
 
@@ -81,9 +81,7 @@ async def _claim(
                 return None
             logger.warning("job_redelivered", attempts=state.attempts)
             if state.attempts >= state.max_attempts:
-                await _dead_letter(
-                    session, state, message, f"worker lost during attempt {state.attempts}"
-                )
+                await bury(session, state, message, f"worker lost during attempt {state.attempts}")
                 return None
         state.status = "processing"
         state.attempts += 1
@@ -133,7 +131,7 @@ async def _record_failure(
         if state is None or state.delivery != message["delivery"]:
             return
         if state.attempts >= state.max_attempts:
-            await _dead_letter(session, state, message, description)
+            await bury(session, state, message, description)
             return
         delay = policy.delay_after(state.attempts)
         now = utcnow()
@@ -143,24 +141,3 @@ async def _record_failure(
             entry.published_at = None
             entry.available_at = now + timedelta(seconds=delay)
     logger.info("job_retry_scheduled", delay_seconds=round(delay, 3))
-
-
-async def _dead_letter(
-    session: AsyncSession, state: JobState, message: JobMessage, error: str
-) -> None:
-    now = utcnow()
-    state.status, state.error = "failed", error
-    state.updated_at = state.finished_at = now
-    await session.merge(
-        DeadLetter(
-            job_id=state.id,
-            job_name=state.job_name,
-            queue=message["queue"],
-            payload=message["payload"],
-            error=error,
-            attempts=state.attempts,
-            request_id=message["request_id"],
-            failed_at=now,
-        )
-    )
-    logger.error("job_dead_lettered", attempts=state.attempts, error=error)

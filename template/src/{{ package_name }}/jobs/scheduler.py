@@ -20,12 +20,15 @@ from ..observability import get_logger
 from ..settings import Settings
 from .backend import create_publisher
 from .context import utcnow
+from .recovery import recover_lost_jobs
 from .relay import OutboxRelay
 from .retention import purge_finished, retention_cutoff
 
 logger = get_logger(__name__)
 
 DAY_SECONDS = 24 * 60 * 60
+# Lost jobs are looked for every minute: JOB_LOST_AFTER_SECONDS already bounds how late.
+LOST_JOB_SWEEP_SECONDS = 60
 
 
 @dataclass
@@ -39,7 +42,7 @@ class PeriodicTask:
 
 
 def periodic_tasks(settings: Settings, data_access: DataAccess) -> list[PeriodicTask]:
-    """What the scheduler runs: the outbox relay, and the daily purges."""
+    """What the scheduler runs: the outbox relay, the lost-job sweep, and the daily purges."""
     relay = OutboxRelay(data_access, create_publisher(settings))
 
     async def purge_idempotency_records() -> int:
@@ -48,8 +51,17 @@ def periodic_tasks(settings: Settings, data_access: DataAccess) -> list[Periodic
     async def purge_job_history() -> int:
         return await purge_finished(data_access, retention_cutoff(settings.job_retention_days))
 
+    async def recover_lost() -> int:
+        return await recover_lost_jobs(
+            data_access,
+            utcnow(),
+            timeout_seconds=settings.job_timeout_seconds,
+            lost_after_seconds=settings.job_lost_after_seconds,
+        )
+
     return [
         PeriodicTask("outbox_relay", settings.job_relay_interval_seconds, relay.relay_all),
+        PeriodicTask("lost_job_recovery", LOST_JOB_SWEEP_SECONDS, recover_lost),
         PeriodicTask("idempotency_purge", DAY_SECONDS, purge_idempotency_records),
         PeriodicTask("job_history_purge", DAY_SECONDS, purge_job_history),
     ]

@@ -1,0 +1,99 @@
+"""Lost jobs: a job whose message the broker lost is published again.
+
+Delivery is at least once only while the broker keeps its messages. A Redis that restarts
+without persistence, or a queue purged by hand, loses them, and the job would wait forever:
+`queued` (published, never claimed) or `processing` (its worker died and nothing redelivers
+it). The scheduler looks for both every minute:
+
+- queued, and published more than JOB_LOST_AFTER_SECONDS ago: published again. If the first
+  message was only waiting in a long backlog, whichever arrives first runs the job and the
+  other is dropped as a duplicate (see `execution.py`).
+- processing, with no sign of life (claim, progress) for JOB_TIMEOUT_SECONDS plus
+  JOB_LOST_AFTER_SECONDS: the library's time limit has ended that attempt by then, and the
+  broker's own redelivery would have come. The attempt counts as failed, as when a worker
+  dies: the job is retried at once through the outbox, or dead-lettered after its last
+  attempt. A late redelivery of the lost message is then dropped as a duplicate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..db import DataAccess
+from ..observability import get_logger
+from .dead_letter import bury
+from .models import JobState, OutboxEntry
+from .relay import JobMessage
+
+logger = get_logger(__name__)
+
+BATCH_SIZE = 100
+
+
+async def recover_lost_jobs(
+    data_access: DataAccess, now: datetime, *, timeout_seconds: float, lost_after_seconds: float
+) -> int:
+    """Publish again, retry or dead-letter the jobs found lost at `now`; how many.
+
+    The scheduler's relay then publishes them (the `jobs recover-lost` command relays too).
+    """
+    unclaimed_since = now - timedelta(seconds=lost_after_seconds)
+    silent_since = now - timedelta(seconds=timeout_seconds + lost_after_seconds)
+    async with data_access.write() as session:
+        # Locked, and locked rows skipped: a worker claiming one of them right now wins.
+        unclaimed = await session.execute(
+            select(JobState, OutboxEntry)
+            .join(OutboxEntry, OutboxEntry.id == JobState.id)
+            .where(JobState.status == "queued", OutboxEntry.published_at < unclaimed_since)
+            .limit(BATCH_SIZE)
+            .with_for_update(skip_locked=True)
+        )
+        recovered = 0
+        for state, entry in unclaimed:
+            logger.warning(
+                "job_lost_republished",
+                job_id=str(state.id),
+                job_name=state.job_name,
+                published_at=entry.published_at.isoformat() if entry.published_at else None,
+            )
+            entry.published_at, entry.available_at = None, now
+            recovered += 1
+        silent = await session.execute(
+            select(JobState, OutboxEntry)
+            .join(OutboxEntry, OutboxEntry.id == JobState.id)
+            .where(JobState.status == "processing", JobState.updated_at < silent_since)
+            .limit(BATCH_SIZE)
+            .with_for_update(skip_locked=True)
+        )
+        for state, entry in silent:
+            error = f"attempt {state.attempts} lost: no worker finished it"
+            logger.warning(
+                "job_attempt_lost",
+                job_id=str(state.id),
+                job_name=state.job_name,
+                attempt=state.attempts,
+                last_sign_of_life=state.updated_at.isoformat(),
+            )
+            if state.attempts >= state.max_attempts:
+                await bury(session, state, _message_of(entry, state), error)
+            else:
+                # Like a failed attempt: queued again, and the next message may claim it.
+                state.status, state.error, state.delivery = "queued", error, None
+                state.updated_at = now
+                entry.published_at, entry.available_at = None, now
+            recovered += 1
+    return recovered
+
+
+def _message_of(entry: OutboxEntry, state: JobState) -> JobMessage:
+    """The message the lost attempt was running, rebuilt from the outbox row."""
+    return JobMessage(
+        job_id=str(entry.id),
+        job_name=entry.job_name,
+        queue=entry.queue,
+        payload=entry.payload,
+        request_id=entry.request_id,
+        delivery=state.delivery or "",
+    )
