@@ -16,7 +16,7 @@ from ..settings import get_settings
 from . import dead_letter
 from .backend import create_publisher
 from .context import utcnow
-from .recovery import recover_lost_jobs
+from .recovery import recover_lost_jobs_now
 from .relay import OutboxRelay
 from .retention import purge_finished, retention_cutoff
 
@@ -144,13 +144,7 @@ def recover_lost_command() -> None:
     """Publish again the jobs whose message was lost (the scheduler does it every minute)."""
 
     async def work(data_access: DataAccess) -> int:
-        settings = data_access.settings
-        count = await recover_lost_jobs(
-            data_access,
-            utcnow(),
-            timeout_seconds=settings.job_timeout_seconds,
-            lost_after_seconds=settings.job_lost_after_seconds,
-        )
+        count = await recover_lost_jobs_now(data_access)
         await _relay(data_access)
         return count
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from ..db import DataAccess
 from ..observability import get_logger
+from .context import utcnow
 from .dead_letter import bury
 from .models import JobState, OutboxEntry
 from .relay import JobMessage
@@ -85,6 +86,17 @@ async def recover_lost_jobs(
                 entry.published_at, entry.available_at = None, now
             recovered += 1
     return recovered
+
+
+async def recover_lost_jobs_now(data_access: DataAccess) -> int:
+    """`recover_lost_jobs` now, with the bounds of the service's settings."""
+    settings = data_access.settings
+    return await recover_lost_jobs(
+        data_access,
+        utcnow(),
+        timeout_seconds=settings.job_timeout_seconds,
+        lost_after_seconds=settings.job_lost_after_seconds,
+    )
 
 
 def _message_of(entry: OutboxEntry, state: JobState) -> JobMessage:

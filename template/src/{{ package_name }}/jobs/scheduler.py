@@ -20,7 +20,7 @@ from ..observability import get_logger
 from ..settings import Settings
 from .backend import create_publisher
 from .context import utcnow
-from .recovery import recover_lost_jobs
+from .recovery import recover_lost_jobs_now
 from .relay import OutboxRelay
 from .retention import purge_finished, retention_cutoff
 
@@ -45,19 +45,14 @@ def periodic_tasks(settings: Settings, data_access: DataAccess) -> list[Periodic
     """What the scheduler runs: the outbox relay, the lost-job sweep, and the daily purges."""
     relay = OutboxRelay(data_access, create_publisher(settings))
 
+    async def recover_lost() -> int:
+        return await recover_lost_jobs_now(data_access)
+
     async def purge_idempotency_records() -> int:
         return await purge_expired(data_access, utcnow())
 
     async def purge_job_history() -> int:
         return await purge_finished(data_access, retention_cutoff(settings.job_retention_days))
-
-    async def recover_lost() -> int:
-        return await recover_lost_jobs(
-            data_access,
-            utcnow(),
-            timeout_seconds=settings.job_timeout_seconds,
-            lost_after_seconds=settings.job_lost_after_seconds,
-        )
 
     return [
         PeriodicTask("outbox_relay", settings.job_relay_interval_seconds, relay.relay_all),
