@@ -19,14 +19,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import DataAccess
 from ..observability import get_logger
 from .context import utcnow
 from .dead_letter import bury
 from .models import JobState, OutboxEntry
-from .relay import JobMessage
+from .relay import message_of
 
 logger = get_logger(__name__)
 
@@ -43,15 +44,9 @@ async def recover_lost_jobs(
     unclaimed_since = now - timedelta(seconds=lost_after_seconds)
     silent_since = now - timedelta(seconds=timeout_seconds + lost_after_seconds)
     async with data_access.write() as session:
-        # Locked, and locked rows skipped: a worker claiming one of them right now wins.
-        unclaimed = await session.execute(
-            select(JobState, OutboxEntry)
-            .join(OutboxEntry, OutboxEntry.id == JobState.id)
-            .where(JobState.status == "queued", OutboxEntry.published_at < unclaimed_since)
-            .limit(BATCH_SIZE)
-            .with_for_update(skip_locked=True)
+        unclaimed = await _lost_batch(
+            session, JobState.status == "queued", OutboxEntry.published_at < unclaimed_since
         )
-        recovered = 0
         for state, entry in unclaimed:
             logger.warning(
                 "job_lost_republished",
@@ -60,13 +55,8 @@ async def recover_lost_jobs(
                 published_at=entry.published_at.isoformat() if entry.published_at else None,
             )
             entry.published_at, entry.available_at = None, now
-            recovered += 1
-        silent = await session.execute(
-            select(JobState, OutboxEntry)
-            .join(OutboxEntry, OutboxEntry.id == JobState.id)
-            .where(JobState.status == "processing", JobState.updated_at < silent_since)
-            .limit(BATCH_SIZE)
-            .with_for_update(skip_locked=True)
+        silent = await _lost_batch(
+            session, JobState.status == "processing", JobState.updated_at < silent_since
         )
         for state, entry in silent:
             error = f"attempt {state.attempts} lost: no worker finished it"
@@ -78,14 +68,13 @@ async def recover_lost_jobs(
                 last_sign_of_life=state.updated_at.isoformat(),
             )
             if state.attempts >= state.max_attempts:
-                await bury(session, state, _message_of(entry, state), error)
+                await bury(session, state, message_of(entry), error)
             else:
                 # Like a failed attempt: queued again, and the next message may claim it.
                 state.status, state.error, state.delivery = "queued", error, None
                 state.updated_at = now
                 entry.published_at, entry.available_at = None, now
-            recovered += 1
-    return recovered
+    return len(unclaimed) + len(silent)
 
 
 async def recover_lost_jobs_now(data_access: DataAccess) -> int:
@@ -99,13 +88,18 @@ async def recover_lost_jobs_now(data_access: DataAccess) -> int:
     )
 
 
-def _message_of(entry: OutboxEntry, state: JobState) -> JobMessage:
-    """The message the lost attempt was running, rebuilt from the outbox row."""
-    return JobMessage(
-        job_id=str(entry.id),
-        job_name=entry.job_name,
-        queue=entry.queue,
-        payload=entry.payload,
-        request_id=entry.request_id,
-        delivery=state.delivery or "",
+async def _lost_batch(
+    session: AsyncSession, *conditions: ColumnElement[bool]
+) -> list[tuple[JobState, OutboxEntry]]:
+    """A batch of job states that meet `conditions`, with their outbox rows.
+
+    Locked, and locked rows skipped: a worker claiming one of them right now wins.
+    """
+    rows = await session.execute(
+        select(JobState, OutboxEntry)
+        .join(OutboxEntry, OutboxEntry.id == JobState.id)
+        .where(*conditions)
+        .limit(BATCH_SIZE)
+        .with_for_update(skip_locked=True)
     )
+    return [(state, entry) for state, entry in rows]
